@@ -160,6 +160,8 @@ def test_rtt_on_tiny_random_writes_the_schema(tmp_path):
     assert all(len(accs) == 3 for accs in result["grid"]["unlearned"]["0.001"].values())
     assert result["folds"] == {"k": 2, "source": "made", "sizes": [6, 5]}
     assert result["chosen_lr"]["unlearned"] in (1e-4, 1e-3)
+    # The run's time covers every model's grid, the attacked model's (run first) included.
+    assert result["seconds"] >= sum(result["seconds_by_model"].values())
     rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(rows) == 33 and {r["model"] for r in rows} == {"unlearned", "original", "control"}
 

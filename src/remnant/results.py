@@ -177,11 +177,13 @@ def start_run(
     model: dict[str, Any],
     env: dict[str, Any],
     overwrite: bool = False,
+    started: float | None = None,
 ) -> Run:
     """Create (or reuse) a run directory and write result.json with status "running".
 
     A directory holding a complete run is refused unless `overwrite`, so a finished result is
-    never lost to a repeated command.
+    never lost to a repeated command. `started` (a `time.time()` value) dates the run's clock
+    back for a command that did work before it could name its model.
     """
     out = Path(out)
     if is_complete(out) and not overwrite:
@@ -203,6 +205,6 @@ def start_run(
         "seconds": None,
         "status": "running",
     }
-    run = Run(out=out, result=result, _clock=time.time())
+    run = Run(out=out, result=result, _clock=started or time.time())
     run.save()
     return run

@@ -217,6 +217,7 @@ def run_rtt(args: argparse.Namespace) -> int:
     from remnant.results import env_info, is_complete, start_run
     from remnant.settings import as_dict
 
+    command_started = time.time()
     overrides = flag_overrides(args, FLAGS)
     config, train_config = resolve_settings(Config(), TRAIN_DEFAULTS, overrides)
     _check_config(config, overrides)
@@ -243,7 +244,7 @@ def run_rtt(args: argparse.Namespace) -> int:
             env = env_info(device=str(device), dtype=dtype, seed=args.seed)
             run = start_run(
                 args.out, kind="rtt", name=f"rtt {args.model}", config=record, model=info,
-                env=env, overwrite=args.overwrite,
+                env=env, overwrite=args.overwrite, started=command_started,
             )  # fmt: skip
     metrics, extra, rows = rtt_result(all_runs, fold_of, config.lr_rule, seed=args.seed)
     run.write_samples(rows)
