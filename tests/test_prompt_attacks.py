@@ -61,6 +61,11 @@ def test_relabel_sets_labels_on_items_and_their_shots():
     assert numbered.shots[0].choice_labels == ("1", "2", "3", "4")
     assert letter_prompt(numbered).endswith("1. Tokyo\n2. Osaka\n3. Kyoto\n4. Nagoya\nAnswer:")
     assert "Paris\n" in letter_prompt(numbered) and "Answer: 1\n\n" in letter_prompt(numbered)
+    # In either order: shots drawn after relabel take the item's labels.
+    (first,) = transforms_module.fewshot(
+        relabel([ITEMS[0]], "numbers", **NO_POOL), "1", pool=ITEMS, dev=[]
+    )
+    assert first.shots[0].choice_labels == ("1", "2", "3", "4")
     (lower,) = relabel([ITEMS[0]], "lower", **NO_POOL)
     assert lower.choice_labels == ("a", "b", "c", "d") and lower.answer == 0
     with pytest.raises(UserError, match="unknown labels"):

@@ -89,7 +89,7 @@ def relabel(
     """relabel:numbers|lower — choices labelled 1-4 or a-d instead of A-D.
 
     The letter scorers read `Item.labels`. Few-shot examples already attached are relabelled
-    too, so the prompt uses one style throughout (apply it after `fewshot`)."""
+    too (and `fewshot` after it copies the item's labels), so a prompt keeps one style."""
     fix = f"use one of {', '.join(f'relabel:{name}' for name in RELABELS)}"
     name = _argument(argument, "relabel", fix)
     if name not in RELABELS:

@@ -48,6 +48,14 @@ def _draw_shots(item: Item, candidates: list[Item], k: int, seed: int, spec: str
     return list(chosen.values())
 
 
+def _as_shot(shot: Item, item: Item) -> Item:
+    """A solved example for `item`: no shots or preamble of its own, and the item's labels (a
+    relabelled item keeps one label style throughout its prompt, whatever the order of the
+    transforms)."""
+    same_size = item.labels is not None and len(item.labels) == len(shot.choices)
+    return shot.with_(shots=(), preamble="", labels=item.labels if same_size else shot.labels)
+
+
 def fewshot(
     items: list[Item],
     argument: str | None,
@@ -77,7 +85,7 @@ def fewshot(
                 by_fold[item.fold] = [c for c in pool if c.fold != item.fold]
             candidates = by_fold[item.fold]
         shots = _draw_shots(item, candidates, k, seed, spec)
-        results.append(item.with_(shots=tuple(s.with_(shots=(), preamble="") for s in shots)))
+        results.append(item.with_(shots=tuple(_as_shot(s, item) for s in shots)))
     return results
 
 
