@@ -1,5 +1,6 @@
 """Two processes under `accelerate launch` follow the loss trajectory of one process that
-accumulates twice as many micro-batches (the same effective batch)."""
+accumulates twice as many micro-batches (the same effective batch), with the model replicated
+(DDP) or sharded (FSDP), and the shipped accelerate configs launch."""
 
 import json
 import shutil
@@ -8,15 +9,24 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+from transformers import AutoModelForCausalLM
 
 # The launcher installed beside this interpreter (the venv's bin is not always on PATH).
 ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or shutil.which(
     "accelerate"
 )
+CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "accelerate"
 
-SETTINGS = ["--model", "tiny-random", "--method", "gd", "--forget", "capitals:group=Oceania"]
+SETTINGS = ["--model", "tiny-random", "--forget", "capitals:group=Oceania"]
 SETTINGS += ["--retain", "capitals:group=Europe", "--set", "steps=3", "--set", "batch_size=2"]
 SETTINGS += ["--set", "bf16=false"]
+# GD runs the whole model; RMU trains a layer subset, stops its forward at layer ℓ and replays
+# frozen copies of the trained layers.
+METHODS = {"gd": ["--method", "gd"], "rmu": ["--method", "rmu", "--set", "layer=1"]}
+# On CPU, accelerate's multi-process launcher is the one behind --multi_gpu (or a config's
+# MULTI_GPU / FSDP distributed type); each process joins a gloo process group.
+FLAGS = ["--multi_gpu", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
 
 
 def _losses(out):
@@ -24,19 +34,56 @@ def _losses(out):
     return result, [point["loss"] for point in result["curves"]["loss"]]
 
 
+def _unlearn(out, method, grad_accum, launch=None):
+    command = [*launch, "-m"] if launch else [sys.executable, "-m"]
+    command += ["remnant", "unlearn", *METHODS[method], *SETTINGS]
+    command += ["--set", f"grad_accum={grad_accum}", "--out", str(out)]
+    subprocess.run(command, check=True, timeout=600)
+    return _losses(out)
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    """The single-process reference of each method, accumulation 2, run once per module."""
+    runs = {}
+
+    def run(method):
+        if method not in runs:
+            out = tmp_path_factory.mktemp(f"one-{method}")
+            runs[method] = (out, *_unlearn(out, method, grad_accum=2))
+        return runs[method]
+
+    return run
+
+
 @pytest.mark.skipif(ACCELERATE is None, reason="accelerate CLI not installed")
-def test_two_processes_match_one_with_double_accumulation(tmp_path):
-    # On CPU, accelerate's multi-process launcher is the one behind --multi_gpu; each process
-    # joins a gloo process group.
-    launch = [ACCELERATE, "launch", "--multi_gpu", "--num_processes", "2"]
-    launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    two = [*launch, "-m", "remnant", "unlearn", *SETTINGS, "--set", "grad_accum=1"]
-    subprocess.run([*two, "--out", str(tmp_path / "two")], check=True, timeout=600)
-    one = [sys.executable, "-m", "remnant", "unlearn", *SETTINGS, "--set", "grad_accum=2"]
-    subprocess.run([*one, "--out", str(tmp_path / "one")], check=True, timeout=600)
-    result_two, losses_two = _losses(tmp_path / "two")
-    result_one, losses_one = _losses(tmp_path / "one")
+@pytest.mark.parametrize("launch", [FLAGS, ["--config_file", str(CONFIGS / "ddp.yaml")]])
+def test_two_processes_match_one_with_double_accumulation(tmp_path, one_process, launch):
+    launch = [ACCELERATE, "launch", *launch, "--num_processes", "2"]
+    result_two, losses_two = _unlearn(tmp_path / "two", "gd", grad_accum=1, launch=launch)
+    _, result_one, losses_one = one_process("gd")
     assert losses_two == pytest.approx(losses_one, rel=1e-4, abs=1e-6)
     assert result_two["env"]["world_size"] == 2 and result_one["env"]["world_size"] == 1
     assert result_two["train"]["effective_batch"] == result_one["train"]["effective_batch"] == 4
+    assert not result_two["train"]["fsdp"]
     assert (tmp_path / "two" / "model" / "model.safetensors").exists()
+
+
+@pytest.mark.skipif(ACCELERATE is None, reason="accelerate CLI not installed")
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_fsdp_two_processes_match_one_with_double_accumulation(tmp_path, one_process, method):
+    launch = [ACCELERATE, "launch", "--config_file", str(CONFIGS / "fsdp.yaml")]
+    launch += ["--num_processes", "2"]
+    result_two, losses_two = _unlearn(tmp_path / "two", method, grad_accum=1, launch=launch)
+    out_one, result_one, losses_one = one_process(method)
+    assert result_two["train"]["fsdp"] and result_two["env"]["world_size"] == 2
+    assert losses_two == pytest.approx(losses_one, rel=1e-4, abs=1e-6)
+    # Evaluation ran sharded on both processes: the same numbers as one process.
+    for role, metrics in result_one["metrics"].items():
+        assert result_two["metrics"][role]["after"]["acc"] == metrics["after"]["acc"]
+    # The main process wrote the gathered weights: a plain model equal to the one-process one.
+    sharded = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "model")
+    plain = AutoModelForCausalLM.from_pretrained(out_one / "model")
+    assert type(sharded).__name__ == "LlamaForCausalLM"
+    for (name, a), (_, b) in zip(sharded.named_parameters(), plain.named_parameters()):
+        assert torch.allclose(a, b, atol=1e-6), name

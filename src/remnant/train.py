@@ -21,7 +21,7 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
-from remnant import distributed
+from remnant import distributed, fsdp
 from remnant.batches import Text, batch_stream, encode_texts
 from remnant.errors import UserError
 from remnant.trainable import (
@@ -191,6 +191,11 @@ def train(
     bf16 = use_bf16(model, config, device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         state = setup(model, examples) if setup else None  # same numerics as the steps
+    # Sharded after setup: its frozen copies and references stay plain modules. The sharded
+    # model holds new (DTensor) parameters, so the optimizer gets those.
+    skeleton = fsdp.shard(model) if fsdp.requested() else None
+    if skeleton is not None:
+        params = [p for p in model.parameters() if p.requires_grad]
     steps = total_steps(config, len(next(iter(examples.values()))))
     optimizer = make_optimizer(params, config)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps, config))
@@ -201,14 +206,17 @@ def train(
         clock = time.time()
         restore_weights(swapped)  # evaluation runs without autocast, on the fp32 weights
         # Every process evaluates the same full model (identical numbers, simpler than
-        # gathering shards); only the main process writes them.
+        # gathering shards; under FSDP the layers' all-gathers need every process anyway);
+        # only the main process writes them.
         if evaluate is not None:
             model.eval()
-            trained.curve.append({"step": step, **evaluate(model, step, step == steps)})
+            point = fsdp.call(model, evaluate, model, step, step == steps)
+            trained.curve.append({"step": step, **point})
             model.train()
         distributed.barrier()
-        if bf16 and step < steps:
-            swapped.extend(cast_frozen_linears([model, *modules_in(state)]))
+        if bf16 and step < steps:  # not the sharded model: FSDP owns its parameters
+            plain = [model] if skeleton is None else []
+            swapped.extend(cast_frozen_linears([*plain, *modules_in(state)]))
         trained.eval_seconds += time.time() - clock
 
     start = time.time()
@@ -226,17 +234,18 @@ def train(
                 trained.tokens += sum(int(b["attention_mask"].sum()) for b in batches.values())
                 autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
                 with autocast, _attention_kernels(device):
-                    value, logs = loss(model, batches, state)
+                    value, logs = fsdp.call(model, loss, model, batches, state)
                 _check_finite(value, step, name)
                 (value / config.grad_accum).backward()
                 for key, number in {"loss": value, **logs}.items():
                     number = number.detach() if isinstance(number, torch.Tensor) else number
                     totals[key] = totals.get(key, 0.0) + float(number) / config.grad_accum
-            distributed.average_gradients(params)
+            if skeleton is None:  # FSDP reduces its gradients itself
+                distributed.average_gradients(params)
             totals = distributed.mean_over_processes(totals)
             if config.clip > 0:
                 norm = torch.nn.utils.clip_grad_norm_(params, config.clip)
-                _check_finite(norm, step, name, what="gradient norm")
+                _check_finite(fsdp.full(norm), step, name, what="gradient norm")
             optimizer.step()
             schedule.step()
             optimizer.zero_grad(set_to_none=True)
@@ -248,6 +257,8 @@ def train(
     finally:
         restore_weights(swapped)
         bar.close()
+    if skeleton is not None:
+        model = fsdp.gather(model, skeleton)
     model.eval()
     trained.model = model
     trained.seconds = time.time() - start - trained.eval_seconds
