@@ -98,3 +98,15 @@ def test_quantization_mark_is_dropped_from_a_cached_config(tmp_path):
     )
     _drop_quantization_config(tmp_path)
     assert json.loads((tmp_path / "config.json").read_text()) == {"model_type": "llama"}
+
+
+def test_auto_device_is_the_gpu_of_this_process_under_a_launcher(monkeypatch):
+    from remnant.models import pick_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert pick_device("auto") == torch.device("cuda", 1)
+    monkeypatch.delenv("LOCAL_RANK")
+    assert pick_device("auto") == torch.device("cuda", 0)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick_device("auto") == torch.device("cpu")

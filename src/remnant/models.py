@@ -47,8 +47,12 @@ def cache_dir() -> Path:
 
 
 def pick_device(device: str = "auto") -> torch.device:
+    """`auto`: the GPU this process owns (LOCAL_RANK under a launcher, one process per GPU), or
+    the CPU."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return torch.device(device)
 
 
