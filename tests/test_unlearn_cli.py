@@ -48,6 +48,17 @@ def test_unlearn_writes_model_and_results(tmp_path, capsys):
     assert "forget" in capsys.readouterr().out
 
 
+def test_lora_unlearning_is_scored_and_saved_merged(tmp_path):
+    # The scorers read the transformers model inside the peft wrapper, LoRA layers active.
+    out = tmp_path / "lora"
+    assert unlearn(out, "--method", "gd", "--set", "params=lora", "--keep-adapter") == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["metrics"]["forget"]["after"]["n"] == 41
+    assert (out / "adapter" / "adapter_config.json").exists()
+    merged = AutoModelForCausalLM.from_pretrained(out / "model")
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
 def test_learn_writes_model_and_results(tmp_path):
     out = tmp_path / "learned"
     argv = ["learn", "--model", "tiny-random", "--data", "birthdays@n=8", "--out", str(out)]

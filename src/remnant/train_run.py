@@ -24,6 +24,7 @@ from remnant import distributed, fsdp
 from remnant.batches import Source, Text
 from remnant.console import fmt_acc, format_table
 from remnant.errors import UserError
+from remnant.methods.common import unwrap
 from remnant.train import TrainConfig, finish_model, train
 
 PERPLEXITY_TEXTS = 64  # a corpus role is scored on its first texts: enough for a stable ppl
@@ -85,11 +86,12 @@ def run_training(
 
     def evaluate(model_now: Any, step: int, last: bool) -> dict[str, Any]:
         full = step == 0 or last
+        plain = unwrap(model_now)  # the scorers read the transformers model, LoRA layers active
         results = {}
         for role, source in roles.items():
             limit = 0 if full else config.eval_limit
             results[role] = score(
-                model_now, tokenizer, source, scorer,
+                plain, tokenizer, source, scorer,
                 batch_size=args.batch_size, limit=limit, seed=args.seed,
             )  # fmt: skip
         if full:
