@@ -33,7 +33,7 @@ def train_settings(config: Config) -> dict[str, Any]:
     return {"lr": 8e-7, "epochs": 5.0, "batch_size": 4, "warmup_steps": 24}
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.20, retain 0.77 → 0.96 (benchmarks/RESULTS.md).
+# Embedded model on capitals: forget Asia 0.90 → 0.24, retain 0.77 → 0.96 (benchmarks/RESULTS.md).
 EMBEDDED: dict[str, Any] = {
     "lr": 3e-4,
     "steps": 28,

@@ -28,7 +28,7 @@ def train_settings(config: Config) -> dict[str, Any]:
     return {"lr": 5e-5, "schedule": "constant"}
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.49 while retain 0.77 → 0.39; GA has no retain
+# Embedded model on capitals: forget Asia 0.90 → 0.51 while retain 0.77 → 0.39; GA has no retain
 # term (benchmarks/RESULTS.md).
 EMBEDDED: dict[str, Any] = {"lr": 2e-5, "steps": 8, "batch_size": 16, "max_length": 32}
 

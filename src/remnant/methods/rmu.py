@@ -51,8 +51,8 @@ def train_settings(config: Config) -> dict[str, Any]:
     }
 
 
-# Embedded model (smollm2-135m, 30 layers) on capitals: forget Asia 0.90 → 0.34, retain 0.77 →
-# 0.77, 10 s of training (benchmarks/RESULTS.md). Its layer-7 activations have norm ~125, so the
+# Embedded model (smollm2-135m, 30 layers) on capitals: forget Asia 0.90 → 0.32, retain 0.77 →
+# 0.77, 4 s of training (benchmarks/RESULTS.md). Its layer-7 activations have norm ~125, so the
 # target c·u must be far larger than Zephyr's c = 6.5 to move them.
 EMBEDDED: dict[str, Any] = {
     "layer": 7,
