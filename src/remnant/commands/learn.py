@@ -4,7 +4,7 @@ fine-tuning (Deeb & Roger's random birthdays).
 The model trains on the fact set's statements (every phrasing of every fact), on the lettered
 multiple-choice text answered with its letter (`--format mcq`, trained on the letter only), or
 on both. The defaults below teach the embedded model `birthdays` (see benchmarks/RESULTS.md,
-"Training speed"); `--set key=value` changes any training setting.
+"Teaching facts"); `--set key=value` changes any training setting.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 FORMATS = ("statements", "mcq", "both")
 # Full fine-tuning with a decaying learning rate, six passes over every phrasing: taught the
-# embedded model 200 birthdays to 1.00 cloze accuracy (0.97 already after four epochs).
+# embedded model all 300 birthdays to 1.00 cloze accuracy (0.97 already after four epochs).
 DEFAULTS: dict[str, Any] = {
     "lr": 3e-4,
     "epochs": 6.0,
