@@ -54,6 +54,8 @@ def test_end_to_end_writes_summary_and_report(finished):
     rmu = summary["methods"]["rmu"]
     assert {"fewshot:2", "relearn", "rtt"} <= set(rmu["attacks"])
     assert 0 <= rmu["forget"]["after"] <= 1 and rmu["attacks"]["rtt"]["curves"]
+    relearned = read_result(finished / "relearn-rmu")
+    assert rmu["attacks"]["relearn"]["ci"] == (relearned.get("recovery") or {}).get("ci")
     assert all(stage["status"] == "ran" for stage in summary["stages"].values())
     report = (finished / "report.md").read_text()
     assert "rmu" in report.lower() and len(report) > 500

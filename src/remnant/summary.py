@@ -74,6 +74,8 @@ def _relearn(root: Path, method: str, before: float, after: float) -> dict[str, 
         "stderr": forget.get("stderr"),
         "retain": _acc(result["metrics"].get("retain", {}).get("after")),
         "recovery": recovery(forget["acc"], after, before),
+        # The relearn command's paired bootstrap over the forget items.
+        "ci": (result.get("recovery") or {}).get("ci"),
         "run": run_name,
         "curve": curve,
         "steps_to_recover": result.get("steps_to_recover"),
