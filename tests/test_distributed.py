@@ -1,7 +1,9 @@
 """Two processes under `accelerate launch` follow the loss trajectory of one process that
 accumulates twice as many micro-batches (the same effective batch), with the model replicated
-(DDP) or sharded (FSDP), and the shipped accelerate configs launch."""
+(DDP), sharded (FSDP) or partitioned (DeepSpeed ZeRO-3), and the shipped accelerate configs
+launch."""
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -27,6 +29,7 @@ METHODS = {"gd": ["--method", "gd"], "rmu": ["--method", "rmu", "--set", "layer=
 # On CPU, accelerate's multi-process launcher is the one behind --multi_gpu (or a config's
 # MULTI_GPU / FSDP distributed type); each process joins a gloo process group.
 FLAGS = ["--multi_gpu", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+DEEPSPEED = importlib.util.find_spec("deepspeed") is not None
 
 
 def _losses(out):
@@ -87,3 +90,39 @@ def test_fsdp_two_processes_match_one_with_double_accumulation(tmp_path, one_pro
     assert type(sharded).__name__ == "LlamaForCausalLM"
     for (name, a), (_, b) in zip(sharded.named_parameters(), plain.named_parameters()):
         assert torch.allclose(a, b, atol=1e-6), name
+
+
+@pytest.mark.skipif(ACCELERATE is None, reason="accelerate CLI not installed")
+@pytest.mark.skipif(
+    not DEEPSPEED, reason="deepspeed not installed (pip install 'remnant[deepspeed]')"
+)
+@pytest.mark.parametrize(
+    "method, config", [("gd", "shipped"), ("gd", "every-weight"), ("rmu", "every-weight")]
+)
+def test_zero3_two_processes_match_one_with_double_accumulation(
+    tmp_path, one_process, method, config
+):
+    # DeepSpeed keeps weights under 1e5 elements whole on every process, so the shipped config
+    # partitions only the tiny model's embeddings (tied to the LM head); a DeepSpeed config
+    # file with that threshold at 0 partitions every weight, RMU's trained layers included.
+    launch = [ACCELERATE, "launch", "--config_file", str(CONFIGS / "deepspeed-zero3.yaml")]
+    if config == "every-weight":
+        settings = {"zero_optimization": {"stage": 3, "stage3_param_persistence_threshold": 0}}
+        (tmp_path / "ds.json").write_text(json.dumps(settings))
+        launch = [ACCELERATE, "launch", "--use_deepspeed", "--num_machines", "1"]
+        launch += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+        launch += ["--deepspeed_config_file", str(tmp_path / "ds.json")]
+    launch += ["--num_processes", "2"]
+    result_two, losses_two = _unlearn(tmp_path / "two", method, grad_accum=1, launch=launch)
+    out_one, result_one, losses_one = one_process(method)
+    assert result_two["train"]["zero3"] and result_two["env"]["world_size"] == 2
+    assert losses_two == pytest.approx(losses_one, rel=1e-4, abs=1e-6)
+    for role, metrics in result_one["metrics"].items():
+        assert result_two["metrics"][role]["after"]["acc"] == metrics["after"]["acc"]
+    # The main process wrote the gathered weights: a plain model equal to the one-process one
+    # (RMU's differ by 1e-6: DeepSpeed's reduce-scatter sums the gradients in another order).
+    partitioned = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "model")
+    plain = AutoModelForCausalLM.from_pretrained(out_one / "model")
+    assert type(partitioned).__name__ == "LlamaForCausalLM"
+    for (name, a), (_, b) in zip(partitioned.named_parameters(), plain.named_parameters()):
+        assert torch.allclose(a, b, atol=1e-5), name

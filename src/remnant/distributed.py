@@ -5,8 +5,9 @@ so W processes with gradient accumulation A see exactly the micro-batches that o
 with accumulation W·A sees, in the same order; gradients are averaged across processes before
 each optimizer step. The loss functions keep calling the model's submodules directly (RMU stops
 its forward at layer ℓ), which a DDP wrapper would not sync, hence the explicit all-reduce
-(an FSDP launch shards the model instead: see remnant.fsdp). Every process evaluates the same
-model; only the main process writes results and models.
+(an FSDP launch shards the model instead: see remnant.fsdp; a DeepSpeed launch partitions it:
+see remnant.zero3). Every process evaluates the same model; only the main process writes
+results and models.
 """
 
 from __future__ import annotations

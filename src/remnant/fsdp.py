@@ -48,12 +48,7 @@ def shard(model: Any) -> Any:
                 "the accelerate config",
                 f"set {key.lower()}: false (see examples/accelerate/fsdp.yaml)",
             )
-    # Tied weights share one Parameter, so they share one meta copy: the tie survives.
-    memo = {
-        id(p): torch.nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
-        for p in model.parameters()
-    }
-    skeleton = copy.deepcopy(model, memo)
+    skeleton = meta_copy(model)
     reshard = os.environ.get("FSDP_RESHARD_AFTER_FORWARD", "true").lower() == "true"
     for layer in decoder_layers(model):
         fully_shard(layer, reshard_after_forward=reshard)
@@ -89,6 +84,21 @@ def gather(model: Any, skeleton: Any) -> Any:
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
     weights = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True))
+    return fill(skeleton, weights)
+
+
+def meta_copy(model: Any) -> Any:
+    """A copy of `model` with its parameters on the meta device (no memory), for `fill`."""
+    # Tied weights share one Parameter, so they share one meta copy: the tie survives.
+    memo = {
+        id(p): torch.nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
+        for p in model.parameters()
+    }
+    return copy.deepcopy(model, memo)
+
+
+def fill(skeleton: Any, weights: dict[str, torch.Tensor]) -> Any:
+    """`skeleton` holding `weights` (full tensors by parameter name) as its parameters."""
     fresh: dict[int, torch.nn.Parameter] = {}
     for prefix, module in skeleton.named_modules():
         for name, param in list(module._parameters.items()):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
-from remnant import distributed, fsdp
+from remnant import distributed, fsdp, zero3
 from remnant.batches import Text, batch_stream, encode_texts
 from remnant.errors import UserError
 from remnant.trainable import (
@@ -199,6 +199,11 @@ def train(
     steps = total_steps(config, len(next(iter(examples.values()))))
     optimizer = make_optimizer(params, config)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps, config))
+    # DeepSpeed steps, clips and reduces with the loop's optimizer and settings; the model
+    # stays the module the losses call (its partitioned weights gathered by ZeRO-3's hooks).
+    engine = None
+    if zero3.requested():
+        engine, skeleton = zero3.wrap(model, optimizer, config)
     trained = Trained(model, steps, 0.0, 0, [], [])
     swapped: list[tuple[Any, Any]] = []
 
@@ -214,7 +219,7 @@ def train(
             trained.curve.append({"step": step, **point})
             model.train()
         distributed.barrier()
-        if bf16 and step < steps:  # not the sharded model: FSDP owns its parameters
+        if bf16 and step < steps:  # not the sharded model: FSDP or DeepSpeed owns its parameters
             plain = [model] if skeleton is None else []
             swapped.extend(cast_frozen_linears([*plain, *modules_in(state)]))
         trained.eval_seconds += time.time() - clock
@@ -236,19 +241,26 @@ def train(
                 with autocast, _attention_kernels(device):
                     value, logs = fsdp.call(model, loss, model, batches, state)
                 _check_finite(value, step, name)
-                (value / config.grad_accum).backward()
+                if engine is None:
+                    (value / config.grad_accum).backward()
+                else:  # divides by its accumulation steps and steps after the last of them
+                    engine.backward(value)
+                    engine.step()
                 for key, number in {"loss": value, **logs}.items():
                     number = number.detach() if isinstance(number, torch.Tensor) else number
                     totals[key] = totals.get(key, 0.0) + float(number) / config.grad_accum
-            if skeleton is None:  # FSDP reduces its gradients itself
+            if skeleton is None:  # FSDP and DeepSpeed reduce their gradients themselves
                 distributed.average_gradients(params)
             totals = distributed.mean_over_processes(totals)
-            if config.clip > 0:
-                norm = torch.nn.utils.clip_grad_norm_(params, config.clip)
-                _check_finite(fsdp.full(norm), step, name, what="gradient norm")
-            optimizer.step()
+            if engine is not None:
+                _check_finite(zero3.step_norm(engine), step, name, what="gradient norm")
+            else:
+                if config.clip > 0:
+                    norm = torch.nn.utils.clip_grad_norm_(params, config.clip)
+                    _check_finite(fsdp.full(norm), step, name, what="gradient norm")
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
             schedule.step()
-            optimizer.zero_grad(set_to_none=True)
             trained.log.append({"step": step, **{k: round(v, 6) for k, v in totals.items()}})
             bar.set_postfix(loss=f"{totals['loss']:.4g}", refresh=False)
             bar.update(1)
@@ -258,7 +270,7 @@ def train(
         restore_weights(swapped)
         bar.close()
     if skeleton is not None:
-        model = fsdp.gather(model, skeleton)
+        model = fsdp.gather(model, skeleton) if engine is None else zero3.gather(model, skeleton)
     model.eval()
     trained.model = model
     trained.seconds = time.time() - start - trained.eval_seconds

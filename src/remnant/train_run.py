@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from remnant import distributed, fsdp
+from remnant import distributed, fsdp, zero3
 from remnant.batches import Source, Text
 from remnant.console import fmt_acc, format_table
 from remnant.errors import UserError
@@ -148,6 +148,7 @@ def run_training(
             "world_size": distributed.world_size(),
             "effective_batch": config.batch_size * config.grad_accum * distributed.world_size(),
             "fsdp": fsdp.requested(),  # sharded (same numbers, less memory per device)
+            "zero3": zero3.requested(),  # partitioned by DeepSpeed (the same numbers too)
         },
     )
     _print_summary(metrics, trained, time.time() - started, Path(args.out))

@@ -8,6 +8,7 @@ padding cannot move them, and no query row is ever fully masked. Generation left
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -84,13 +85,28 @@ def head_logits(model: Any, hidden: torch.Tensor, rows: torch.Tensor | None = No
     takes log-softmax in float32 of the model's logits.
     """
     head = model.get_output_embeddings()
-    weight = head.weight if rows is None else head.weight[rows]
-    bias = getattr(head, "bias", None)
-    if bias is not None and rows is not None:
-        bias = bias[rows]
-    logits = F.linear(hidden.to(weight.dtype), weight, bias).float()
+    if rows is None:
+        # The head's own forward (the same product): DeepSpeed ZeRO-3 gathers a partitioned
+        # weight only there, and reduces its gradient after.
+        logits = head(hidden.to(head.weight.dtype)).float()
+    else:
+        with _whole(head):  # scorers only, no gradient
+            bias = getattr(head, "bias", None)
+            bias = None if bias is None else bias[rows]
+            logits = F.linear(hidden.to(head.weight.dtype), head.weight[rows], bias).float()
     softcap = getattr(model.config, "final_logit_softcapping", None)  # Gemma 2/3
     return torch.tanh(logits / softcap) * softcap if softcap else logits
+
+
+def _whole(module: Any) -> Any:
+    """A context in which `module`'s own weights are whole: those partitioned by DeepSpeed
+    ZeRO-3 (they carry a `ds_id`) are gathered for reading outside the module's forward."""
+    partitioned = [p for p in module.parameters(recurse=False) if hasattr(p, "ds_id")]
+    if not partitioned:
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(partitioned)
 
 
 def last_hidden(model: Any, sequences: list[list[int]], pad: int) -> torch.Tensor:
