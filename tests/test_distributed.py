@@ -45,6 +45,22 @@ def _unlearn(out, method, grad_accum, launch=None):
     return _losses(out)
 
 
+def _match_one_process(tmp_path, one, method, launch, *, flag, atol):
+    """Two launched processes against the one-process run `one`: the same losses, the same
+    evaluations (run on both processes) and, written by the main process, the same weights."""
+    out_one, result_one, losses_one = one
+    result_two, losses_two = _unlearn(tmp_path / "two", method, grad_accum=1, launch=launch)
+    assert result_two["train"][flag] and result_two["env"]["world_size"] == 2
+    assert losses_two == pytest.approx(losses_one, rel=1e-4, abs=1e-6)
+    for role, metrics in result_one["metrics"].items():
+        assert result_two["metrics"][role]["after"]["acc"] == metrics["after"]["acc"]
+    gathered = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "model")
+    plain = AutoModelForCausalLM.from_pretrained(out_one / "model")
+    assert type(gathered).__name__ == "LlamaForCausalLM"
+    for (name, a), (_, b) in zip(gathered.named_parameters(), plain.named_parameters()):
+        assert torch.allclose(a, b, atol=atol), name
+
+
 @pytest.fixture(scope="module")
 def one_process(tmp_path_factory):
     """The single-process reference of each method, accumulation 2, run once per module."""
@@ -77,19 +93,7 @@ def test_two_processes_match_one_with_double_accumulation(tmp_path, one_process,
 def test_fsdp_two_processes_match_one_with_double_accumulation(tmp_path, one_process, method):
     launch = [ACCELERATE, "launch", "--config_file", str(CONFIGS / "fsdp.yaml")]
     launch += ["--num_processes", "2"]
-    result_two, losses_two = _unlearn(tmp_path / "two", method, grad_accum=1, launch=launch)
-    out_one, result_one, losses_one = one_process(method)
-    assert result_two["train"]["fsdp"] and result_two["env"]["world_size"] == 2
-    assert losses_two == pytest.approx(losses_one, rel=1e-4, abs=1e-6)
-    # Evaluation ran sharded on both processes: the same numbers as one process.
-    for role, metrics in result_one["metrics"].items():
-        assert result_two["metrics"][role]["after"]["acc"] == metrics["after"]["acc"]
-    # The main process wrote the gathered weights: a plain model equal to the one-process one.
-    sharded = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "model")
-    plain = AutoModelForCausalLM.from_pretrained(out_one / "model")
-    assert type(sharded).__name__ == "LlamaForCausalLM"
-    for (name, a), (_, b) in zip(sharded.named_parameters(), plain.named_parameters()):
-        assert torch.allclose(a, b, atol=1e-6), name
+    _match_one_process(tmp_path, one_process(method), method, launch, flag="fsdp", atol=1e-6)
 
 
 @pytest.mark.skipif(ACCELERATE is None, reason="accelerate CLI not installed")
@@ -113,16 +117,5 @@ def test_zero3_two_processes_match_one_with_double_accumulation(
         launch += ["--mixed_precision", "no", "--dynamo_backend", "no"]
         launch += ["--deepspeed_config_file", str(tmp_path / "ds.json")]
     launch += ["--num_processes", "2"]
-    result_two, losses_two = _unlearn(tmp_path / "two", method, grad_accum=1, launch=launch)
-    out_one, result_one, losses_one = one_process(method)
-    assert result_two["train"]["zero3"] and result_two["env"]["world_size"] == 2
-    assert losses_two == pytest.approx(losses_one, rel=1e-4, abs=1e-6)
-    for role, metrics in result_one["metrics"].items():
-        assert result_two["metrics"][role]["after"]["acc"] == metrics["after"]["acc"]
-    # The main process wrote the gathered weights: a plain model equal to the one-process one
-    # (RMU's differ by 1e-6: DeepSpeed's reduce-scatter sums the gradients in another order).
-    partitioned = AutoModelForCausalLM.from_pretrained(tmp_path / "two" / "model")
-    plain = AutoModelForCausalLM.from_pretrained(out_one / "model")
-    assert type(partitioned).__name__ == "LlamaForCausalLM"
-    for (name, a), (_, b) in zip(partitioned.named_parameters(), plain.named_parameters()):
-        assert torch.allclose(a, b, atol=1e-5), name
+    # RMU's weights differ by 1e-6: DeepSpeed's reduce-scatter sums gradients in another order.
+    _match_one_process(tmp_path, one_process(method), method, launch, flag="zero3", atol=1e-5)
