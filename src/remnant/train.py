@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from remnant import distributed, fsdp, zero3
 from remnant.batches import Text, batch_stream, encode_texts
+from remnant.cpu_memory import keep_freed_memory
 from remnant.errors import UserError
 from remnant.trainable import (
     cast_frozen_linears,
@@ -180,6 +181,8 @@ def train(
     torch.manual_seed(seed)
     rank, world = distributed.init()
     device = next(model.parameters()).device
+    if device.type == "cpu":
+        keep_freed_memory()  # a step's large buffers stay mapped for the next step
     model, params = select_parameters(model, config)
     examples = {
         k: encode_texts(tokenizer, texts, config.max_length) for k, texts in corpora.items()
