@@ -1,8 +1,9 @@
 """What the method losses share: forwards that compute only what a loss reads, and pure
 per-token functions over logits (tested against hand-computed values).
 
-`target_logits` runs the body once and the LM head only at positions that have a label, so
-padding and prompt tokens cost no head compute (the head is 20 % of a 135M model's FLOPs).
+`target_logits` runs the body once, on short texts packed several to a row, and the LM head only
+at positions that have a label, so padding costs no compute and prompt tokens no head compute
+(the head is 20 % of a 135M model's FLOPs).
 `run_to_layer` stops the forward at a decoder layer: RMU never needs the layers above it.
 """
 
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 
 from remnant.batches import IGNORE, stack
 from remnant.evals.forward import head_logits
+from remnant.packing import pack, packable
 
 # ---- pure functions -------------------------------------------------------------------------
 
@@ -68,15 +70,24 @@ def target_logits(model: Any, batch: dict) -> tuple[torch.Tensor, torch.Tensor, 
     """(logits [N, V] in float32, targets [N], rows [N]) at every labelled position.
 
     Position t predicts token t+1; only positions whose next label is not IGNORE go through
-    the LM head. `rows` maps each position to its sequence in the batch.
+    the LM head. `rows` maps each position to its sequence in the batch. Short texts run packed
+    several to a row (`remnant.packing`), with the same results in the same order.
     """
     inner = unwrap(model)
-    hidden = inner.base_model(
-        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
-    ).last_hidden_state
     wanted = batch["labels"][:, 1:] != IGNORE
     rows = wanted.nonzero()[:, 0]
-    return head_logits(inner, hidden[:, :-1][wanted]), batch["labels"][:, 1:][wanted], rows
+    packed = pack(batch["input_ids"], batch["attention_mask"]) if packable(inner) else None
+    if packed is None:
+        hidden = inner.base_model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
+        ).last_hidden_state
+        hidden = hidden[:, :-1][wanted]
+    else:
+        hidden = inner.base_model(
+            input_ids=packed.input_ids, position_ids=packed.position_ids, use_cache=False
+        ).last_hidden_state
+        hidden = hidden.flatten(0, 1)[packed.where[:, :-1][wanted]]
+    return head_logits(inner, hidden), batch["labels"][:, 1:][wanted], rows
 
 
 def token_nlls(model: Any, *batches: dict) -> list[tuple[torch.Tensor, torch.Tensor]]:
