@@ -16,7 +16,7 @@ from remnant.methods.ria import Config, loss, objective, train_settings
 __all__ = ["Config", "EMBEDDED", "corpora", "loss", "objective", "train_settings"]
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.24, retain 0.77 → 0.96 (benchmarks/RESULTS.md).
+# Embedded model on capitals: forget Asia 0.90 → 0.22, retain 0.77 → 0.96 (benchmarks/RESULTS.md).
 EMBEDDED: dict[str, Any] = {
     "lr": 3e-4,
     "steps": 28,

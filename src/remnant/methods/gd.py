@@ -31,11 +31,11 @@ def train_settings(config: Config) -> dict[str, Any]:
     return {"lr": 4e-7, "epochs": 5.0, "batch_size": 4, "warmup_steps": 24}
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.32, retain 0.77 → 0.89 (benchmarks/RESULTS.md,
+# Embedded model on capitals: forget Asia 0.90 → 0.27, retain 0.77 → 0.87 (benchmarks/RESULTS.md,
 # "Unlearning on the embedded model").
 EMBEDDED: dict[str, Any] = {
     "lr": 1.5e-4,
-    "steps": 28,
+    "steps": 32,
     "batch_size": 16,
     "max_length": 32,
     "retain_weight": 1.0,

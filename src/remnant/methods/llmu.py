@@ -53,7 +53,7 @@ def train_settings(config: Config) -> dict[str, Any]:
     return {"lr": 2e-6, "batch_size": 2, "steps": 1000, "schedule": "linear"}
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.32 but retain 0.77 → 0.27 with the mismatch
+# Embedded model on capitals: forget Asia 0.90 → 0.34 but retain 0.77 → 0.27 with the mismatch
 # term (its random answers are retain capitals); 0.63 / 0.79 without it (benchmarks/RESULTS.md).
 EMBEDDED: dict[str, Any] = {"lr": 3e-5, "steps": 20, "batch_size": 16, "max_length": 32}
 

@@ -31,12 +31,12 @@ def train_settings(config: Config) -> dict[str, Any]:
     return {"lr": 8e-7, "epochs": 5.0, "batch_size": 4, "warmup_steps": 24}
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.32, retain 0.77 → 0.96 (benchmarks/RESULTS.md,
+# Embedded model on capitals: forget Asia 0.90 → 0.34, retain 0.77 → 0.98 (benchmarks/RESULTS.md,
 # "Unlearning on the embedded model"). Random wrong answers never push the true one down
 # directly, so RIA needs the most updates (batch 8 stopped at 0.54).
 EMBEDDED: dict[str, Any] = {
     "lr": 1e-3,
-    "steps": 72,
+    "steps": 96,
     "batch_size": 16,
     "max_length": 32,
     "retain_weight": 1.0,

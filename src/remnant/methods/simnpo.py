@@ -33,7 +33,7 @@ def train_settings(config: Config) -> dict[str, Any]:
     return {"lr": 1e-5, "epochs": 10.0, "batch_size": 4, "grad_accum": 8}
 
 
-# Embedded model on capitals: forget Asia 0.90 → 0.32, retain 0.77 → 0.98 (benchmarks/RESULTS.md).
+# Embedded model on capitals: forget Asia 0.90 → 0.34, retain 0.77 → 0.98 (benchmarks/RESULTS.md).
 # β = 0.5, not 2.5: statements start near 2.3 nats per token, where β = 2.5 already saturates
 # the sigmoid and the forget term has no gradient left.
 EMBEDDED: dict[str, Any] = {
