@@ -78,7 +78,6 @@ def test_packed_forward_equals_padded(model_type, monkeypatch):
     # Longer than the sliding window, more texts than one row holds.
     batch = ragged_batch([9, 3, 12, 5, 7, 1, 12, 4, 6, 2, 11, 8])
     assert pack(batch["input_ids"], batch["attention_mask"], width=16) is not None
-    monkeypatch.setattr("remnant.packing.ROW_WIDTH", 16)
     monkeypatch.setattr(common, "pack", lambda ids, mask: pack(ids, mask, width=16))
     with torch.no_grad():
         packed = common.target_logits(model, batch)

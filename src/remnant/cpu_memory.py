@@ -4,7 +4,7 @@ Every step allocates and frees the same large buffers: the gradient of the 28 M-
 embedding, the vocabulary-wide logits and their gradients, the bf16 copies of the weights.
 glibc hands blocks above its mmap threshold back to the kernel when they are freed, and the
 next step touches each of their 4 KiB pages again, a page fault apiece: about 150 000 faults
-per GD step of the embedded model (0.6 GB of memory cleared by the kernel), a fifth to a half
+per GD step of the embedded model (0.6 GB of memory cleared by the kernel), a fifth to a third
 of the step on a virtual machine. Served from the heap and never trimmed, the same blocks are
 reused without faults; the price is that the process keeps its peak memory until it exits,
 which the next step needs anyway.
